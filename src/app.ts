@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppConfig } from './config.js';
+import type { DatabaseHandle } from './db/client.js';
+import { healthRoutes } from './health/health-routes.js';
+import { loggerOptions } from './logger.js';
+import { authenticationPlugin } from './plugins/authentication.js';
+import { databasePlugin } from './plugins/database.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { openApiPlugin } from './plugins/openapi.js';
+
+export interface AppDeps {
+  database: DatabaseHandle;
+  /** Where logs go instead of stdout (tests read them to prove secrets never appear). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Bodies above this get 413; public widget routes set a much smaller limit of their own. */
+const ADMIN_BODY_LIMIT = 512 * 1024;
+
+/** Builds the whole application without listening; server.ts listens, tests inject. */
+export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Promise<FastifyInstance> => {
+  const app = Fastify({
+    logger: loggerOptions(config, deps.logStream),
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: ADMIN_BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(errorHandlerPlugin);
+  await app.register(databasePlugin, { database: deps.database });
+  await app.register(openApiPlugin, { publicUrl: config.PUBLIC_URL });
+  await app.register(authenticationPlugin);
+
+  await app.register(healthRoutes);
+
+  return app;
+};

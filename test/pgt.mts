@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { openEmbeddedDatabase } from '../src/db/client.js';
+let t0 = performance.now();
+const d = await openEmbeddedDatabase(undefined);
+await d.migrate();
+const pg = (d.db as any).$client as PGlite;
+const dump = await pg.dumpDataDir('none');
+console.log('dump', performance.now() - t0, dump.size); t0 = performance.now();
+const p2 = await PGlite.create({ loadDataDir: dump });
+console.log('load', performance.now() - t0); t0 = performance.now();
+console.log((await p2.query('select count(*) from users')).rows);
+const p3 = await PGlite.create({ loadDataDir: dump });
+console.log('load2', performance.now() - t0); t0 = performance.now();
