@@ -9,6 +9,8 @@ import { authenticationPlugin } from './plugins/authentication.js';
 import { databasePlugin } from './plugins/database.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { widgetKeyCachePlugin } from './plugins/widget-key-cache.js';
+import { createSecretBox } from './secrets/secret-box.js';
 
 export interface AppDeps {
   database: DatabaseHandle;
@@ -37,8 +39,13 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
   await app.register(databasePlugin, { database: deps.database });
   await app.register(openApiPlugin, { publicUrl: config.PUBLIC_URL });
   await app.register(authenticationPlugin);
+  await app.register(widgetKeyCachePlugin);
+  const secretBox = createSecretBox(config.secretKey);
 
   await app.register(healthRoutes);
+
+  // Owner (admin) API — accounts, configuration, widget key, conversations, usage.
+  // Public widget API — /v1/widget/*, /widget.js, /demo.
 
   return app;
 };
