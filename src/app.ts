@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { accountsRoutes } from './accounts/accounts-routes.js';
 import type { AppConfig } from './config.js';
 import type { DatabaseHandle } from './db/client.js';
 import { healthRoutes } from './health/health-routes.js';
@@ -45,6 +46,7 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
   await app.register(healthRoutes);
 
   // Owner (admin) API — accounts, configuration, widget key, conversations, usage.
+  await app.register(accountsRoutes, { sessionTtlHours: config.SESSION_TTL_HOURS, passwordHasher: deps.passwordHasher });
   // Public widget API — /v1/widget/*, /widget.js, /demo.
 
   return app;
