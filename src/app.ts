@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { accountsRoutes } from './accounts/accounts-routes.js';
 import type { AppConfig } from './config.js';
+import { configurationRoutes } from './configuration/configuration-routes.js';
 import type { DatabaseHandle } from './db/client.js';
 import { healthRoutes } from './health/health-routes.js';
 import { loggerOptions } from './logger.js';
@@ -12,6 +13,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { widgetKeyCachePlugin } from './plugins/widget-key-cache.js';
 import { createSecretBox } from './secrets/secret-box.js';
+import { widgetKeyRoutes } from './widget-keys/widget-keys-routes.js';
 
 export interface AppDeps {
   database: DatabaseHandle;
@@ -47,6 +49,8 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
 
   // Owner (admin) API — accounts, configuration, widget key, conversations, usage.
   await app.register(accountsRoutes, { sessionTtlHours: config.SESSION_TTL_HOURS, passwordHasher: deps.passwordHasher });
+  await app.register(configurationRoutes, { secretBox });
+  await app.register(widgetKeyRoutes, { publicUrl: config.PUBLIC_URL });
   // Public widget API — /v1/widget/*, /widget.js, /demo.
 
   return app;
