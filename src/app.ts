@@ -13,6 +13,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { widgetKeyCachePlugin } from './plugins/widget-key-cache.js';
 import { createSecretBox } from './secrets/secret-box.js';
+import { widgetAssetsRoutes } from './widget-assets/widget-assets-routes.js';
 import { widgetKeyRoutes } from './widget-keys/widget-keys-routes.js';
 
 export interface AppDeps {
@@ -52,6 +53,7 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
   await app.register(configurationRoutes, { secretBox });
   await app.register(widgetKeyRoutes, { publicUrl: config.PUBLIC_URL });
   // Public widget API — /v1/widget/*, /widget.js, /demo.
+  await app.register(widgetAssetsRoutes, { publicUrl: config.PUBLIC_URL });
 
   return app;
 };
