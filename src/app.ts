@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { accountsRoutes } from './accounts/accounts-routes.js';
 import type { AppConfig } from './config.js';
 import { configurationRoutes } from './configuration/configuration-routes.js';
+import { conversationsRoutes } from './conversations/conversations-routes.js';
 import type { DatabaseHandle } from './db/client.js';
 import { healthRoutes } from './health/health-routes.js';
 import { loggerOptions } from './logger.js';
@@ -15,6 +16,7 @@ import { widgetKeyCachePlugin } from './plugins/widget-key-cache.js';
 import { createSecretBox } from './secrets/secret-box.js';
 import { widgetAssetsRoutes } from './widget-assets/widget-assets-routes.js';
 import { widgetKeyRoutes } from './widget-keys/widget-keys-routes.js';
+import { widgetRoutes } from './widget/widget-routes.js';
 
 export interface AppDeps {
   database: DatabaseHandle;
@@ -52,8 +54,10 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
   await app.register(accountsRoutes, { sessionTtlHours: config.SESSION_TTL_HOURS, passwordHasher: deps.passwordHasher });
   await app.register(configurationRoutes, { secretBox });
   await app.register(widgetKeyRoutes, { publicUrl: config.PUBLIC_URL });
+  await app.register(conversationsRoutes);
   // Public widget API — /v1/widget/*, /widget.js, /demo.
   await app.register(widgetAssetsRoutes, { publicUrl: config.PUBLIC_URL });
+  await app.register(widgetRoutes, { config, secretBox });
 
   return app;
 };

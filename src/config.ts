@@ -39,6 +39,8 @@ const envSchema = z.object({
   CHAT_HISTORY_TURNS: z.coerce.number().int().min(0).default(6),
   RATE_LIMIT_VISITOR_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_KEY_PER_MINUTE: positiveInt.default(600),
+  /** Prefix of the rate-limit counters in REDIS_URL (several deployments may share one Redis). */
+  REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('faqchat:rl:'),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 });
 
