@@ -29,11 +29,16 @@ export const CONFIGURATION_LIMITS = {
 
 const L = CONFIGURATION_LIMITS;
 
+/** PostgreSQL text cannot hold U+0000; refuse it as bad input instead of failing at insert. */
+const noNul = /^[^\u0000]*$/;
+const noNulMessage = { error: 'must not contain NUL characters' };
+
 export const faqTextSchema = z
   .string()
   .trim()
   .min(1, { error: 'must not be empty' })
   .max(L.faqTextMaxChars, { error: `must be at most ${L.faqTextMaxChars} characters` })
+  .regex(noNul, noNulMessage)
   .meta({ description: `The FAQ the assistant answers from (1–${L.faqTextMaxChars} characters)`, example: 'Q: Do you ship abroad?\nA: Yes, to all EU countries.' });
 
 export const widgetColorSchema = z
@@ -57,6 +62,7 @@ const textField = (max: number, description: string, example: string) =>
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
+    .regex(noNul, noNulMessage)
     .meta({ description, example });
 
 export const titleSchema = textField(L.titleMaxChars, 'Heading of the chat panel', 'Questions? Ask us');

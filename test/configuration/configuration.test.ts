@@ -77,6 +77,8 @@ for (const kind of databaseKinds()) {
     const base = { faqText: 'FAQ', openAiApiKey: fakeOpenAiApiKey() };
     const rejected: Array<[string, object]> = [
       ['empty faqText', { faqText: '   ' }],
+      ['NUL in faqText', { faqText: 'a\u0000b' }],
+      ['NUL in title', { title: 'a\u0000' }],
       ['faqText over the limit', { faqText: 'x'.repeat(CONFIGURATION_LIMITS.faqTextMaxChars + 1) }],
       ['colour name', { widgetColor: 'red' }],
       ['four-digit colour', { widgetColor: '#abcd' }],

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import fc from 'fast-check';
 import { createPasswordHasher, type PasswordHasher, type ScryptParams } from '../../src/accounts/password-hashing.js';
 import { buildApp } from '../../src/app.js';
 import { type DatabaseKind, openTestDatabase, type TestApp, type TestContext, testConfig } from './app.js';
@@ -109,3 +110,28 @@ export const createConfiguredOwner = async (
   const widgetKey = await createWidgetKey(app, owner.token);
   return { ...owner, key: widgetKey.key, openAiApiKey: configuration.openAiApiKeyPlain, widgetKey };
 };
+
+/**
+ * Bodies for property tests of a JSON route: any JSON value, objects with the route's keys
+ * holding any JSON, objects with plausible values (`shape`) plus stray keys, and — given a
+ * `valid` body — that body with one field replaced by a plausible value.
+ */
+export const arbitraryJsonBody = (shape: Record<string, fc.Arbitrary<unknown>>, valid?: Record<string, unknown>): fc.Arbitrary<unknown> => {
+  const anyValues = Object.fromEntries(Object.keys(shape).map((key) => [key, fc.jsonValue()]));
+  // A valid body with one field replaced: reaches the service and the database, where a 5xx would hide.
+  const oneBadField = fc
+    .constantFrom(...Object.keys(shape))
+    .chain((key) => shape[key]!.map((value) => ({ ...valid, [key]: value })));
+  return fc.oneof(
+    ...(valid ? [oneBadField, oneBadField] : []),
+    fc.jsonValue(),
+    fc.record(anyValues, { requiredKeys: [] }),
+    fc.record(shape, { requiredKeys: [] }),
+    fc.record(shape),
+    fc.tuple(fc.record(shape), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 })).map(([body, extra]) => ({ ...extra, ...body })),
+  );
+};
+
+/** Strings that stress storage and parsing: NUL, lone surrogates, emoji, very long. */
+export const awkwardString = (): fc.Arbitrary<string> =>
+  fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('\u0000', '\ud800', 'a\u0000b', ' ', 'x'.repeat(5000)));
