@@ -135,3 +135,31 @@ for (const kind of databaseKinds()) {
     t.equal((await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(alice.token) })).json().id, alice.userId);
   });
 }
+
+t.test('every owner route is documented in OpenAPI, admin routes with bearerAuth', async (t) => {
+  const { app } = await buildOwnerTestApp(t);
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  const routes: Array<[string, string, boolean]> = [
+    ['/v1/auth/signup', 'post', false],
+    ['/v1/auth/login', 'post', false],
+    ['/v1/auth/logout', 'post', true],
+    ['/v1/me', 'get', true],
+    ['/v1/me', 'delete', true],
+    ['/v1/configuration', 'get', true],
+    ['/v1/configuration', 'put', true],
+    ['/v1/configuration', 'patch', true],
+    ['/v1/api-key', 'post', true],
+    ['/v1/api-key', 'get', true],
+    ['/v1/api-key/rotate', 'post', true],
+    ['/v1/api-key', 'delete', true],
+  ];
+  for (const [path, method, admin] of routes) {
+    const operation = document.paths?.[path]?.[method];
+    t.ok(operation, `${method.toUpperCase()} ${path} is documented`);
+    t.ok(operation?.tags?.length && operation?.summary, `${method.toUpperCase()} ${path} has tags and a summary`);
+    if (admin) t.same(operation?.security, [{ bearerAuth: [] }], `${method.toUpperCase()} ${path} needs a bearer token`);
+    const problems = Object.entries(operation?.responses ?? {}).filter(([status]) => status.startsWith('4'));
+    t.ok(problems.length > 0, `${method.toUpperCase()} ${path} documents its 4xx`);
+  }
+  t.ok(document.components?.schemas?.Configuration, 'named schemas are published');
+});
