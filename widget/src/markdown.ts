@@ -2,8 +2,8 @@ import { h } from './dom.js';
 
 type Piece = Node | string;
 
-// **bold**, *italics*, `code`, [label](url) — everything else stays literal text.
-const INLINE = /\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)/g;
+// **bold**, *italics*, `code`, [label](url) (one level of parentheses in the url) — everything else stays literal text.
+const INLINE = /\*\*(.+?)\*\*|\*([^*\s](?:[^*]*[^*\s])?)\*|`([^`]+)`|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)/g;
 
 const inline = (text: string): Piece[] => {
   const out: Piece[] = [];
