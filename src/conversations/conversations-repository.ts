@@ -31,7 +31,8 @@ export const createConversationsRepository = (db: Database) => ({
         lastMessageAt: conversations.lastMessageAt,
         // Text keeps PostgreSQL's microseconds, which a JS Date would drop (and break the keyset).
         cursorCreatedAt: sql<string>`${conversations.createdAt}::text`,
-        messageCount: sql<number>`(select count(*) from ${messages} where ${messages.conversationId} = ${conversations.id})::int`,
+        // Spelled out: drizzle renders columns unqualified inside select fields, which a correlated subquery cannot use.
+        messageCount: sql<number>`(select count(*) from "messages" m where m."conversation_id" = "conversations"."id")::int`,
       })
       .from(conversations)
       .where(and(eq(conversations.configurationId, configurationId), position))
