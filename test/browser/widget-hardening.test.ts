@@ -3,6 +3,8 @@ import { ask, lastMessageWhenIdle, messages, openWidget, pageRecord, startWidget
 
 const env = await startWidgetEnv(t);
 
+t.afterEach(() => env.fake.reset());
+
 const clean = { errors: [], rejections: [], violations: [], dialogs: [] };
 
 t.test('works under a strict Content-Security-Policy without a single violation', async (t) => {
@@ -114,4 +116,20 @@ t.test('on a phone the open panel fills the screen and the input does not trigge
   await openWidget(desktop);
   const box = (await desktop.locator('faqchat-widget .p').boundingBox())!;
   t.ok(box.width < 500 && box.height < 800, 'a floating panel on a wide screen');
+});
+
+t.test('the /demo page embeds a working widget under its own strict CSP', async (t) => {
+  const owner = await env.owner();
+  const page = await env.newPage();
+  // The app's PUBLIC_URL is http://faqchat.test: route that origin to the listening app.
+  await page.context().route('http://faqchat.test/**', async (route) => {
+    const response = await route.fetch({ url: route.request().url().replace('http://faqchat.test', env.serverOrigin) });
+    await route.fulfill({ response });
+  });
+  const response = await page.goto(`http://faqchat.test/demo?key=${owner.key}`);
+  t.match(response?.headers()['content-security-policy'], /default-src 'none'/);
+  await openWidget(page);
+  await ask(page, 'Demo?');
+  t.same(await lastMessageWhenIdle(page), ['a', 'This is the answer from the FAQ.']);
+  t.same(await pageRecord(page), clean);
 });
