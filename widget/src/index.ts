@@ -205,7 +205,8 @@ const start = async (script: HTMLScriptElement | null, api: FaqchatApi): Promise
   if (config.status === 'rejected') {
     const code = (config.reason as Failure | null)?.code;
     warn('could not load the widget configuration', code ?? config.reason);
-    add('e', friendly(config.reason));
+    // Unreadable failures (offline, or a refusal the browser hides by CORS) get the neutral message.
+    add('e', code ? friendly(config.reason) : FRIENDLY.INVALID_WIDGET_KEY!);
     // A bad key or a foreign origin will not fix itself during this visit.
     if (code === 'INVALID_WIDGET_KEY' || code === 'ORIGIN_NOT_ALLOWED') input.disabled = send.disabled = true;
   }
