@@ -30,6 +30,10 @@ for (const kind of databaseKinds()) {
         t.match(response.headers['content-type'], /application\/problem\+json/);
         t.equal(response.json().code, 'INVALID_WIDGET_KEY');
       }
+      const fromSite = await app.inject({ method: 'GET', url: '/v1/widget/config?key=pk_doesnotexist', headers: { origin: 'https://blog.example' } });
+      t.equal(fromSite.statusCode, 401);
+      t.equal(fromSite.headers['access-control-allow-origin'], 'https://blog.example', 'the widget can read why it was refused');
+      t.notOk(fromSite.headers['access-control-allow-credentials']);
       const chat = await app.inject({ method: 'POST', url: '/v1/widget/chat?key=pk_nope', payload: { message: 'hi' } });
       t.equal(chat.statusCode, 401);
       t.equal(fake.requests.length, 0, 'no upstream call');
