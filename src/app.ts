@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { accountsRoutes } from './accounts/accounts-routes.js';
+import type { PasswordHasher } from './accounts/password-hashing.js';
 import type { AppConfig } from './config.js';
 import { configurationRoutes } from './configuration/configuration-routes.js';
 import { conversationsRoutes } from './conversations/conversations-routes.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   database: DatabaseHandle;
   /** Where logs go instead of stdout (tests read them to prove secrets never appear). */
   logStream?: NodeJS.WritableStream;
+  /** Production scrypt cost unless a caller (a test) passes a cheaper hasher explicitly. */
+  passwordHasher?: PasswordHasher;
 }
 
 /** Bodies above this get 413; public widget routes set a much smaller limit of their own. */

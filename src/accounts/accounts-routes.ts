@@ -8,13 +8,6 @@ import { credentialsSchema, loginSchema, sessionSchema, userSchema } from './acc
 import { type ClientInfo, createAccountsService } from './accounts-service.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hashing.js';
 
-declare module '../app.js' {
-  interface AppDeps {
-    /** Password hasher to use; production scrypt parameters (createPasswordHasher()) unless a caller — a test — passes a cheaper one. */
-    passwordHasher?: PasswordHasher;
-  }
-}
-
 export interface AccountsRoutesOptions {
   sessionTtlHours: number;
   /** Defaults to createPasswordHasher(): PRODUCTION_SCRYPT_PARAMS, two hashes at a time. */
