@@ -111,7 +111,7 @@ export const spawnServer = (t: TestContext, env: Record<string, string>, port = 
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
-  const exited = async (timeoutMs = 30_000): Promise<Exit> => {
+  const exited = async (timeoutMs = 60_000): Promise<Exit> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -133,7 +133,7 @@ export const spawnServer = (t: TestContext, env: Record<string, string>, port = 
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    stop: (signal = 'SIGTERM', timeoutMs = 30_000) => {
+    stop: (signal = 'SIGTERM', timeoutMs = 60_000) => {
       child.kill(signal);
       return exited(timeoutMs);
     },

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { ensureBuilt, spawnServer } from './built-server.js';
 
 // Spawns the built server several times: generous for a loaded CI machine; each wait is bounded too.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 const key = () => randomBytes(32).toString('base64');
 
@@ -159,7 +159,7 @@ t.test('the built server refuses a bad environment with exit code 1 and a readab
   // One at a time: each child loads the whole server before it reads the environment.
   for (const { name, env, expect } of cases) {
     const server = spawnServer(t, { DATA_DIR: dataDir, ...env });
-    const exit = await server.exited(60_000);
+    const exit = await server.exited(120_000);
     const stderr = server.stderr();
     t.same(exit, { code: 1, signal: null }, `${name}: exit code 1`);
     t.match(stderr, /^faqchat cannot start\.\nInvalid configuration:\n/, `${name}: says it cannot start`);
