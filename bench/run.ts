@@ -10,6 +10,7 @@
  *   BENCH_DURATION_S    seconds per autocannon run (default 5)
  *   BENCH_STREAMS       concurrent streams in the capacity phase (default 1000)
  *   BENCH_LOG_LEVEL     faqchat LOG_LEVEL (default warn: request logs off, as behind a proxy that logs)
+ *   BENCH_CPU_PROF      a directory: faqchat runs with --cpu-prof and writes its profiles there (bench/profile-summary.ts reads them)
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -53,7 +54,8 @@ const startFaqchat = async (extraEnv: Record<string, string>): Promise<{ child: 
   const port = await freePort();
   const started = performance.now();
   // stdout ignored: with LOG_LEVEL=info its lines would cost the bench process CPU, not the server's.
-  const child = spawnChild([serverEntry], { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: LOG_LEVEL, ...extraEnv }, { stdout: 'ignore' });
+  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const child = spawnChild([...profile, serverEntry], { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: LOG_LEVEL, ...extraEnv }, { stdout: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   const startMs = await waitFor200(`${url}/health`, child, started);
   return { child, url, startMs };
@@ -124,7 +126,8 @@ const main = async () => {
     url.pathname = `/${name}`;
     database = { kind: `PostgreSQL (scratch database on ${url.host})`, env: { DATABASE_URL: url.toString(), SECRET_KEY: randomBytes(32).toString('base64') } };
   } else {
-    database = { kind: 'PGlite (embedded, temp DATA_DIR)', env: { DATA_DIR: tempDir('faqchat-bench-data-') } };
+    // The start-up phase's DATA_DIR is already initialised: the bench does not pay initdb twice.
+    database = { kind: 'PGlite (embedded, temp DATA_DIR)', env: { DATA_DIR: startupDir } };
   }
   const faqchat = await startFaqchat({
     ...database.env,
