@@ -11,7 +11,7 @@ import { healthRoutes } from './health/health-routes.js';
 import { loggerOptions } from './logger.js';
 import { authenticationPlugin } from './plugins/authentication.js';
 import { databasePlugin } from './plugins/database.js';
-import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { errorHandlerPlugin, frameworkErrors } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { widgetKeyCachePlugin } from './plugins/widget-key-cache.js';
 import { createSecretBox } from './secrets/secret-box.js';
@@ -36,8 +36,13 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
     logger: loggerOptions(config, deps.logStream),
     trustProxy: config.TRUST_PROXY,
     bodyLimit: ADMIN_BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id is kept only when it is short and plain; anything else gets a fresh id.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

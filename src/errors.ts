@@ -21,6 +21,7 @@ export const errorCatalogue = {
   API_KEY_EXISTS: { status: 409, title: 'A widget key already exists' },
   CONFLICT: { status: 409, title: 'Conflict' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'A path parameter is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   LOGIN_THROTTLED: { status: 429, title: 'Too many failed logins' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },

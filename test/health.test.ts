@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import t from 'tap';
 import { buildTestApp, databaseKinds } from './helpers/app.js';
 
@@ -52,4 +53,34 @@ t.test('the OpenAPI document and its UI are served', async (t) => {
   const ui = await app.inject({ method: 'GET', url: '/docs/' });
   t.equal(ui.statusCode, 200);
   t.match(ui.headers['content-type'], /text\/html/);
+});
+
+t.test('errors raised before routing are problem+json too', async (t) => {
+  const { app } = await buildTestApp(t);
+  const longParam = await app.inject({ method: 'GET', url: `/v1/conversations/${'a'.repeat(500)}` });
+  t.equal(longParam.statusCode, 414);
+  t.match(longParam.headers['content-type'], /application\/problem\+json/);
+  t.equal(longParam.json().code, 'URI_TOO_LONG');
+
+  const badEscape = await app.inject({ method: 'GET', url: '/v1/conversations/%E0%A4%A' });
+  t.equal(badEscape.statusCode, 400);
+  t.match(badEscape.headers['content-type'], /application\/problem\+json/);
+  t.equal(badEscape.json().code, 'BAD_REQUEST');
+});
+
+t.test('a caller-supplied request id is kept only when short and plain', async (t) => {
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const { app } = await buildTestApp(t, { logStream });
+  await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'edge-1234' } });
+  await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': `x${'y'.repeat(4000)}` } });
+  const ids = lines.map((line) => JSON.parse(line) as { reqId?: string }).flatMap((entry) => (entry.reqId ? [entry.reqId] : []));
+  t.ok(ids.includes('edge-1234'), 'a plain id is propagated');
+  t.notOk(ids.some((id) => id.length > 64), 'an oversized id never reaches the logs');
+  t.ok(ids.some((id) => /^[0-9a-f-]{36}$/.test(id)), 'it is replaced by a fresh UUID');
 });

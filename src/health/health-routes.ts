@@ -12,7 +12,6 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Liveness: the process is up',
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
-      logLevel: 'warn',
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -28,7 +27,6 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
           503: problemSchema,
         },
       },
-      logLevel: 'warn',
     },
     async (request, reply) => {
       const started = performance.now();

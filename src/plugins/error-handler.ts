@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DrizzleQueryError } from 'drizzle-orm';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode, toProblem } from '../errors.js';
@@ -10,6 +11,9 @@ const fastifyCodes: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
 };
 
 // Codes postgres.js, PGlite and Node use when the database connection is gone or refusing work.
@@ -36,6 +40,9 @@ const isDatabaseDown = (error: unknown): boolean => {
     if (typeof current !== 'object') return false;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && databaseDownCodes.has(code)) return true;
+    // FATAL is always connection-level (e.g. 55000 "database is not currently accepting connections").
+    const severity = (current as { severity?: unknown }).severity;
+    if (severity === 'FATAL' || severity === 'PANIC') return true;
     if ((current as Error).message === 'PGlite is closed') return true;
     current = (current as { cause?: unknown }).cause;
   }
@@ -52,6 +59,10 @@ const describeValidation = (error: FastifyError): string => {
     })
     .join('; ');
 };
+
+/** Drizzle puts the query parameters (visitors' questions, hashes, ciphertexts) in its message: log the query and cause only. */
+const loggable = (error: unknown): unknown =>
+  error instanceof DrizzleQueryError ? Object.assign(new Error(`Failed query: ${error.query}`), { cause: error.cause }) : error;
 
 export const sendProblem = (reply: FastifyReply, code: ErrorCode, detail?: string): FastifyReply => {
   const problem = toProblem(code, detail);
@@ -77,7 +88,7 @@ export const errorHandlerPlugin = fp(
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { code, detail } = classify(error);
       const problem = toProblem(code, detail);
-      if (problem.status >= 500) request.log.error({ err: error, code }, 'request failed');
+      if (problem.status >= 500) request.log.error({ err: loggable(error), code }, 'request failed');
       else request.log.warn({ code, detail: problem.detail }, 'request rejected');
       if (error instanceof AppError) reply.headers(error.headers);
       return reply.code(problem.status).type('application/problem+json').send(problem);
@@ -90,3 +101,10 @@ export const errorHandlerPlugin = fp(
   },
   { name: 'error-handler' },
 );
+
+/** Errors Fastify raises before routing (bad URL encoding, over-long path parameters), as problem+json too. */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+  const code = (error.code ? fastifyCodes[error.code] : undefined) ?? 'BAD_REQUEST';
+  request.log.warn({ code, detail: error.message }, 'request rejected');
+  void sendProblem(reply, code, error.message);
+};
