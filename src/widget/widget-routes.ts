@@ -139,7 +139,10 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
       // The visitor left (tab closed, navigation): stop paying for tokens nobody will read.
       const visitorGone = new AbortController();
       const onClose = () => {
-        if (!reply.raw.writableFinished) visitorGone.abort();
+        if (reply.raw.writableFinished) return;
+        visitorGone.abort();
+        // A half-closed connection would otherwise stay open (and hold up shutdown) until the keep-alive timeout.
+        reply.raw.destroy();
       };
       reply.raw.once('close', onClose);
 
