@@ -30,6 +30,7 @@ const visitorMessages: Record<string, string> = {
   UPSTREAM_TIMEOUT: 'The assistant took too long to answer. Please try again.',
   INTERRUPTED: 'The answer was interrupted. Please try again.',
   INTERNAL: 'Something went wrong. Please try again.',
+  RESTARTING: 'The assistant is restarting. Please ask again in a moment.',
 };
 
 const security = [{ widgetKey: [] }];
@@ -51,6 +52,19 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
     config,
   });
   const rateLimited = await registerChatRateLimits(app, config);
+
+  // Answers being generated, so a shutdown can end them by its deadline with what was said stored.
+  const answering = new Set<AbortController>();
+  let shuttingDown = false;
+  app.addHook('preClose', (done) => {
+    shuttingDown = true;
+    // Leave part of the grace period to store the partial answers and close the database.
+    const endAnswersAfterMs = config.SHUTDOWN_TIMEOUT_MS - Math.min(2000, config.SHUTDOWN_TIMEOUT_MS / 4);
+    setTimeout(() => {
+      for (const controller of answering) controller.abort();
+    }, endAnswersAfterMs).unref();
+    done();
+  });
 
   app.decorateRequest('widget', null);
   // The widget posts text/plain (a CORS "simple" request, no preflight) carrying JSON.
@@ -145,10 +159,16 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
         reply.raw.destroy();
       };
       reply.raw.once('close', onClose);
+      answering.add(visitorGone);
 
       if (!(request.headers.accept ?? '').includes('text/event-stream')) {
-        const result = await chat.answer(context, turn, { signal: visitorGone.signal, onDelta: () => {}, log: request.log });
-        reply.raw.off('close', onClose);
+        const result = await chat
+          .answer(context, turn, { signal: visitorGone.signal, onDelta: () => {}, log: request.log })
+          .finally(() => {
+            answering.delete(visitorGone);
+            reply.raw.off('close', onClose);
+          });
+        if (result.status === 'aborted' && shuttingDown) throw new AppError('SERVICE_UNAVAILABLE', visitorMessages.RESTARTING);
         if (result.status !== 'complete') throw new AppError(result.failure?.code ?? 'UPSTREAM_UNAVAILABLE');
         return { conversationId: turn.conversationId, visitorId: turn.visitorId, messageId: result.messageId, answer: result.text };
       }
@@ -174,6 +194,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
           log: request.log,
         });
         if (result.status === 'complete') send('done', { messageId: result.messageId });
+        else if (result.status === 'aborted' && shuttingDown) send('error', { code: 'SERVICE_UNAVAILABLE', message: visitorMessages.RESTARTING });
         else if (result.status === 'partial') send('error', { code: result.failure?.code ?? 'UPSTREAM_UNAVAILABLE', message: visitorMessages.INTERRUPTED });
         else if (result.status === 'failed') {
           const code = result.failure?.code ?? 'UPSTREAM_UNAVAILABLE';
@@ -183,6 +204,7 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
         request.log.error({ err: error }, 'chat stream failed');
         send('error', { code: 'INTERNAL', message: visitorMessages.INTERNAL });
       } finally {
+        answering.delete(visitorGone);
         clearInterval(keepAlive);
         reply.raw.off('close', onClose);
         events.end();
