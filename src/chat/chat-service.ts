@@ -72,26 +72,26 @@ export const createChatService = (deps: {
   };
 
   return {
-  /** Checks the daily cap, finds or opens the conversation and stores the visitor's message. */
+  /** Checks the daily cap, continues or opens the conversation and stores the visitor's message, in one statement. */
   async beginTurn(context: WidgetContext, input: TurnInput, now = new Date()): Promise<Turn> {
-    if (context.dailyMessageLimit !== null) {
-      const today = await deps.repository.countUserMessagesSince(context.configurationId, startOfUtcDay(now));
-      if (today >= context.dailyMessageLimit) {
-        throw new AppError('DAILY_LIMIT_REACHED', 'This assistant has answered all the questions it can today. Please try again tomorrow.', {
-          headers: { 'retry-after': String(secondsUntilUtcMidnight(now)) },
-        });
-      }
-    }
     const visitorId = input.visitorId ?? newVisitorId();
-    // A conversation that is not this visitor's (or no longer exists) is never continued: a new one starts.
-    const existing = input.conversationId
-      ? await deps.repository.findConversation(context.configurationId, input.conversationId, visitorId)
-      : null;
-    const conversation =
-      existing ?? (await deps.repository.createConversation({ configurationId: context.configurationId, visitorId, origin: input.origin }));
-    const history = existing ? await deps.repository.recentMessages(conversation.id, deps.config.CHAT_HISTORY_TURNS * 2) : [];
-    await deps.repository.insertUserMessage({ conversationId: conversation.id, configurationId: context.configurationId, content: input.message });
-    return { conversationId: conversation.id, visitorId, question: input.message, history };
+    // One round trip before the upstream call. A conversation that is not this visitor's (or no
+    // longer exists) is never continued: a new one starts.
+    const opened = await deps.repository.openTurn({
+      configurationId: context.configurationId,
+      conversationId: input.conversationId ?? null,
+      visitorId,
+      origin: input.origin,
+      content: input.message,
+      historyLimit: deps.config.CHAT_HISTORY_TURNS * 2,
+      cap: context.dailyMessageLimit === null ? null : { limit: context.dailyMessageLimit, since: startOfUtcDay(now) },
+    });
+    if (opened.capped) {
+      throw new AppError('DAILY_LIMIT_REACHED', 'This assistant has answered all the questions it can today. Please try again tomorrow.', {
+        headers: { 'retry-after': String(secondsUntilUtcMidnight(now)) },
+      });
+    }
+    return { conversationId: opened.conversationId, visitorId, question: input.message, history: opened.history };
   },
 
   /** Asks the owner's model and stores whatever came back — complete, partial, aborted or failed. */
