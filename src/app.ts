@@ -43,6 +43,9 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
     },
     frameworkErrors,
+    // Probes, the widget script and preflights are routine traffic: no "incoming/completed" lines (errors are still logged).
+    disableRequestLogging: (request) =>
+      request.method === 'OPTIONS' || /^\/(health(\/db)?|widget\.js)(\?|$)/.test(request.url ?? ''),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

@@ -77,10 +77,34 @@ t.test('a caller-supplied request id is kept only when short and plain', async (
     },
   });
   const { app } = await buildTestApp(t, { logStream });
-  await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'edge-1234' } });
-  await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': `x${'y'.repeat(4000)}` } });
+  await app.inject({ method: 'GET', url: '/v1/me', headers: { 'x-request-id': 'edge-1234' } });
+  await app.inject({ method: 'GET', url: '/v1/me', headers: { 'x-request-id': `x${'y'.repeat(4000)}` } });
   const ids = lines.map((line) => JSON.parse(line) as { reqId?: string }).flatMap((entry) => (entry.reqId ? [entry.reqId] : []));
   t.ok(ids.includes('edge-1234'), 'a plain id is propagated');
   t.notOk(ids.some((id) => id.length > 64), 'an oversized id never reaches the logs');
   t.ok(ids.some((id) => /^[0-9a-f-]{36}$/.test(id)), 'it is replaced by a fresh UUID');
+});
+
+t.test('LOG_LEVEL=silent is silent, and routine probes are not request-logged at info', async (t) => {
+  const lines: string[] = [];
+  const capture = () =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+  const silent = await buildTestApp(t, { logStream: capture(), env: { LOG_LEVEL: 'silent' } });
+  await silent.app.inject({ method: 'GET', url: '/health' });
+  await silent.app.inject({ method: 'GET', url: '/widget.js' });
+  await silent.app.inject({ method: 'OPTIONS', url: '/v1/widget/chat', headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' } });
+  await silent.app.inject({ method: 'GET', url: '/nowhere' });
+  t.same(lines, [], 'nothing at all is logged');
+
+  const info = await buildTestApp(t, { logStream: capture() });
+  await info.app.inject({ method: 'GET', url: '/health' });
+  await info.app.inject({ method: 'GET', url: '/widget.js' });
+  t.same(lines, [], 'probes and the widget script leave no request lines');
+  await info.app.inject({ method: 'GET', url: '/openapi.json' });
+  t.ok(lines.some((line) => line.includes('"url":"/openapi.json"')), 'other requests are logged');
 });

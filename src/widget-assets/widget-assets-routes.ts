@@ -88,7 +88,6 @@ export const widgetAssetsRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
           304: z.undefined().describe('Not modified: the cached copy is current'),
         },
       },
-      logLevel: 'warn',
     },
     async (request, reply) => {
       const gzip = acceptsGzip(request.headers['accept-encoding']);

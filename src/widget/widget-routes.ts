@@ -89,7 +89,6 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
         description: `Answers with Access-Control-Max-Age 86400 for allowed origins (decided from ?key= when present).`,
         response: { 204: z.undefined().describe('No content') },
       },
-      logLevel: 'warn',
     },
     async (request, reply) => {
       await access.preflight(request, reply);
