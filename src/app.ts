@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { accountsRoutes } from './accounts/accounts-routes.js';
 import type { PasswordHasher } from './accounts/password-hashing.js';
@@ -44,8 +44,9 @@ export const buildApp = async (config: Readonly<AppConfig>, deps: AppDeps): Prom
     },
     frameworkErrors,
     // Probes, the widget script and preflights are routine traffic: no "incoming/completed" lines (errors are still logged).
-    disableRequestLogging: (request) =>
-      request.method === 'OPTIONS' || /^\/(health(\/db)?|widget\.js)(\?|$)/.test(request.url ?? ''),
+    logController: new LogController({
+      disableRequestLogging: (request) => request.method === 'OPTIONS' || /^\/(health(\/db)?|widget\.js)(\?|$)/.test(request.url),
+    }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
