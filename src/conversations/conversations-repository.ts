@@ -8,6 +8,14 @@ export interface ConversationCursor {
   id: string;
 }
 
+const conversationColumns = {
+  id: conversations.id,
+  visitorId: conversations.visitorId,
+  origin: conversations.origin,
+  createdAt: conversations.createdAt,
+  lastMessageAt: conversations.lastMessageAt,
+};
+
 const roleOrder = sql`case when ${messages.role} = 'assistant' then 1 else 0 end`;
 
 /** Owner-side reads over conversations, messages and usage; every query is scoped to one configuration. */
@@ -24,11 +32,7 @@ export const createConversationsRepository = (db: Database) => ({
       : undefined;
     return db
       .select({
-        id: conversations.id,
-        visitorId: conversations.visitorId,
-        origin: conversations.origin,
-        createdAt: conversations.createdAt,
-        lastMessageAt: conversations.lastMessageAt,
+        ...conversationColumns,
         // Text keeps PostgreSQL's microseconds, which a JS Date would drop (and break the keyset).
         cursorCreatedAt: sql<string>`${conversations.createdAt}::text`,
         // Spelled out: drizzle renders columns unqualified inside select fields, which a correlated subquery cannot use.
@@ -42,13 +46,7 @@ export const createConversationsRepository = (db: Database) => ({
 
   async findConversation(configurationId: string, conversationId: string) {
     const [conversation] = await db
-      .select({
-        id: conversations.id,
-        visitorId: conversations.visitorId,
-        origin: conversations.origin,
-        createdAt: conversations.createdAt,
-        lastMessageAt: conversations.lastMessageAt,
-      })
+      .select(conversationColumns)
       .from(conversations)
       .where(and(eq(conversations.id, conversationId), eq(conversations.configurationId, configurationId)))
       .limit(1);

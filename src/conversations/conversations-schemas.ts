@@ -24,13 +24,9 @@ export const conversationPageSchema = z
   .object({ items: z.array(conversationSummarySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'ConversationPage' });
 
-export const conversationDetailSchema = z
-  .object({
-    id: z.string(),
-    visitorId: z.string(),
-    origin: z.string().nullable(),
-    createdAt: z.iso.datetime(),
-    lastMessageAt: z.iso.datetime(),
+export const conversationDetailSchema = conversationSummarySchema
+  .omit({ messageCount: true })
+  .extend({
     messages: z.array(
       z.object({
         id: z.string(),
