@@ -7,9 +7,6 @@ export const MAX_UPSTREAM_RETRIES = 2;
 /** Longest we wait before a retry, whatever Retry-After says: the visitor is waiting. */
 export const MAX_RETRY_WAIT_MS = 5000;
 const BASE_BACKOFF_MS = 250;
-/** A decrypted owner key stays in memory (in its client) at most this long after its last new client. */
-const CLIENT_TTL_MS = 60_000;
-const MAX_CACHED_CLIENTS = 1000;
 
 /**
  * Why an upstream call produced no (complete) answer. `ownerProblem` failures (bad key,
@@ -135,7 +132,7 @@ export const createUpstreamClient = (config: Pick<AppConfig, 'OPENAI_BASE_URL' |
           stream_options: { include_usage: true },
           max_completion_tokens: config.OPENAI_MAX_OUTPUT_TOKENS,
         },
-        { signal: controller.signal },
+        { signal: controller.signal, headers: { Authorization: `Bearer ${request.apiKey}` } },
       );
       for await (const chunk of stream) {
         arm();
@@ -165,24 +162,13 @@ export const createUpstreamClient = (config: Pick<AppConfig, 'OPENAI_BASE_URL' |
     }
   };
 
-  // One client per owner key, reused for a short while: building one per call showed in the profile and in RSS.
-  const clients = new Map<string, { client: OpenAI; expiresAt: number }>();
-  const clientFor = (apiKey: string): OpenAI => {
-    const now = Date.now();
-    const cached = clients.get(apiKey);
-    if (cached && cached.expiresAt > now) return cached.client;
-    if (clients.size >= MAX_CACHED_CLIENTS) {
-      for (const [key, entry] of clients) if (entry.expiresAt <= now) clients.delete(key);
-      if (clients.size >= MAX_CACHED_CLIENTS) clients.clear();
-    }
-    const client = new OpenAI({ apiKey, baseURL: config.OPENAI_BASE_URL, maxRetries: 0, timeout: timeoutMs });
-    clients.set(apiKey, { client, expiresAt: now + CLIENT_TTL_MS });
-    return client;
-  };
+  // One SDK client for every owner (building one per call showed in the profile). It holds no key:
+  // each call sends the owner's freshly decrypted key in its own Authorization header, so the key
+  // lives only as long as the call (PRODUCT: "decrypted only for the call").
+  const client = new OpenAI({ apiKey: 'set-per-request', baseURL: config.OPENAI_BASE_URL, maxRetries: 0, timeout: timeoutMs });
 
   return {
     async streamAnswer(request: AnswerRequest): Promise<UpstreamAnswer> {
-      const client = clientFor(request.apiKey);
       const sink = { text: '', sawToken: false };
       for (let attempts = 1; ; attempts++) {
         const result = await attempt(request, client, sink);
