@@ -106,6 +106,9 @@ export const widgetRoutes: FastifyPluginAsyncZod<{ config: Readonly<AppConfig>; 
         querystring: widgetKeyQuerySchema,
         response: { 200: widgetConfigSchema, 401: problemSchema, 403: problemSchema },
       },
+      // The hottest public route answers three stored, already-validated strings: the schema documents
+      // them, plain JSON.stringify serializes them (measured: 56 → 48 µs CPU per request, see BENCHMARKS.md).
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const context = request.widget!;
