@@ -65,18 +65,10 @@ export const createWidgetKeyCache = (db: Database, ttlMs = WIDGET_KEY_TTL_MS) =>
   const pending = new Map<string, Promise<WidgetContext | null>>();
   let generation = 0;
 
-  const fresh = (key: string): WidgetContext | null | undefined => {
-    const entry = entries.get(key);
-    return entry && entry.expiresAt > Date.now() ? entry.context : undefined;
-  };
-
   return {
-    /** The fresh cached answer for this key, or undefined when only resolve() can tell (no promise on the hot path). */
-    cached: fresh,
-
     async resolve(key: string): Promise<WidgetContext | null> {
-      const cached = fresh(key);
-      if (cached !== undefined) return cached;
+      const cached = entries.get(key);
+      if (cached && cached.expiresAt > Date.now()) return cached.context;
       const inFlight = pending.get(key);
       if (inFlight) return inFlight;
       const startedIn = generation;

@@ -52,35 +52,27 @@ export const createWidgetAccess = (deps: { widgetKeys: WidgetKeyCache; repositor
     });
   };
 
-  const decide = (request: FastifyRequest, reply: FastifyReply, context: WidgetContext | null): void => {
-    const origin = request.headers.origin;
-    if (!context) {
-      // Readable cross-origin so the widget can tell "revoked key" from "offline"; it reveals nothing about any owner.
-      if (origin) reply.header('access-control-allow-origin', origin);
-      throw new AppError('INVALID_WIDGET_KEY', 'Send a valid widget key in X-Widget-Key or ?key=');
-    }
-    if (!isOriginAllowed(context, origin)) {
-      throw new AppError('ORIGIN_NOT_ALLOWED', origin ? `${origin.slice(0, 200)} is not an allowed origin for this widget` : 'This widget only answers requests with an allowed Origin');
-    }
-    if (origin) {
-      reply.header('access-control-allow-origin', origin);
-      reply.header('access-control-expose-headers', EXPOSED_HEADERS);
-    }
-    request.widget = context;
-    touch(context, Date.now());
-  };
-
   return {
-    /**
-     * onRequest for public routes: 401 for a bad key, 403 for a refused origin, CORS headers for
-     * an allowed one. Synchronous when the key is freshly cached (the common case): no promise.
-     */
-    admit(request: FastifyRequest, reply: FastifyReply): Promise<void> | void {
+    /** onRequest for public routes: 401 for a bad key, 403 for a refused origin, CORS headers for an allowed one. */
+    async admit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       reply.header('vary', 'Origin');
+      const origin = request.headers.origin;
       const key = widgetKeyOf(request);
-      const cached = key ? deps.widgetKeys.cached(key) : null;
-      if (cached !== undefined) return decide(request, reply, cached);
-      return deps.widgetKeys.resolve(key!).then((context) => decide(request, reply, context));
+      const context = key ? await deps.widgetKeys.resolve(key) : null;
+      if (!context) {
+        // Readable cross-origin so the widget can tell "revoked key" from "offline"; it reveals nothing about any owner.
+        if (origin) reply.header('access-control-allow-origin', origin);
+        throw new AppError('INVALID_WIDGET_KEY', 'Send a valid widget key in X-Widget-Key or ?key=');
+      }
+      if (!isOriginAllowed(context, origin)) {
+        throw new AppError('ORIGIN_NOT_ALLOWED', origin ? `${origin.slice(0, 200)} is not an allowed origin for this widget` : 'This widget only answers requests with an allowed Origin');
+      }
+      if (origin) {
+        reply.header('access-control-allow-origin', origin);
+        reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+      }
+      request.widget = context;
+      touch(context, Date.now());
     },
 
     /** Answers a CORS preflight. Refuses (no CORS headers) an origin the key in ?key= does not allow. */
