@@ -2,7 +2,7 @@ import { and, asc, eq, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { conversations, messages, type Message } from '../db/schema.js';
 
-export type NewAssistantMessage = Pick<Message, 'id' | 'content' | 'status' | 'model' | 'promptTokens' | 'completionTokens'>;
+export type NewAssistantMessage = Pick<Message, 'content' | 'status' | 'model' | 'promptTokens' | 'completionTokens'>;
 
 export interface OpenTurnInput {
   configurationId: string;
@@ -86,8 +86,8 @@ from stored`,
     const [row] = await executeRows<{ id: string }>(
       db,
       sql`with stored as (
-  insert into ${messages} ("id", "conversation_id", "configuration_id", "role", "content", "status", "model", "prompt_tokens", "completion_tokens")
-  values (${input.id}, ${input.conversationId}, ${input.configurationId}, 'assistant', ${input.content}, ${input.status}, ${input.model}::text, ${input.promptTokens}::integer, ${input.completionTokens}::integer)
+  insert into ${messages} ("conversation_id", "configuration_id", "role", "content", "status", "model", "prompt_tokens", "completion_tokens")
+  values (${input.conversationId}, ${input.configurationId}, 'assistant', ${input.content}, ${input.status}, ${input.model}::text, ${input.promptTokens}::integer, ${input.completionTokens}::integer)
   returning "id", "created_at"
 ),
 bumped as (update ${conversations} set "last_message_at" = stored."created_at" from stored where ${conversations.id} = ${input.conversationId})

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { nanoid } from 'nanoid';
 import type { AppConfig } from '../config.js';
@@ -59,7 +58,6 @@ export const createChatService = (deps: {
     outcome: { status: AnswerResult['status']; text: string; promptTokens: number | null; completionTokens: number | null },
   ) => {
     const row = await deps.repository.insertAssistantMessage({
-      id: randomUUID(),
       conversationId: turn.conversationId,
       configurationId: context.configurationId,
       content: outcome.text,
