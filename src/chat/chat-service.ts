@@ -70,78 +70,78 @@ export const createChatService = (deps: {
   };
 
   return {
-  /** Checks the daily cap, continues or opens the conversation and stores the visitor's message, in one statement. */
-  async beginTurn(context: WidgetContext, input: TurnInput, now = new Date()): Promise<Turn> {
-    const visitorId = input.visitorId ?? newVisitorId();
-    // One round trip before the upstream call. A conversation that is not this visitor's (or no
-    // longer exists) is never continued: a new one starts.
-    const opened = await deps.repository.openTurn({
-      configurationId: context.configurationId,
-      conversationId: input.conversationId ?? null,
-      visitorId,
-      origin: input.origin,
-      content: input.message,
-      historyLimit: deps.config.CHAT_HISTORY_TURNS * 2,
-      cap: context.dailyMessageLimit === null ? null : { limit: context.dailyMessageLimit, since: startOfUtcDay(now) },
-    });
-    if (opened.capped) {
-      throw new AppError('DAILY_LIMIT_REACHED', 'This assistant has answered all the questions it can today. Please try again tomorrow.', {
-        headers: { 'retry-after': String(secondsUntilUtcMidnight(now)) },
+    /** Checks the daily cap, continues or opens the conversation and stores the visitor's message, in one statement. */
+    async beginTurn(context: WidgetContext, input: TurnInput, now = new Date()): Promise<Turn> {
+      const visitorId = input.visitorId ?? newVisitorId();
+      // One round trip before the upstream call. A conversation that is not this visitor's (or no
+      // longer exists) is never continued: a new one starts.
+      const opened = await deps.repository.openTurn({
+        configurationId: context.configurationId,
+        conversationId: input.conversationId ?? null,
+        visitorId,
+        origin: input.origin,
+        content: input.message,
+        historyLimit: deps.config.CHAT_HISTORY_TURNS * 2,
+        cap: context.dailyMessageLimit === null ? null : { limit: context.dailyMessageLimit, since: startOfUtcDay(now) },
       });
-    }
-    return { conversationId: opened.conversationId, visitorId, question: input.message, history: opened.history };
-  },
+      if (opened.capped) {
+        throw new AppError('DAILY_LIMIT_REACHED', 'This assistant has answered all the questions it can today. Please try again tomorrow.', {
+          headers: { 'retry-after': String(secondsUntilUtcMidnight(now)) },
+        });
+      }
+      return { conversationId: opened.conversationId, visitorId, question: input.message, history: opened.history };
+    },
 
-  /** Asks the owner's model and stores whatever came back — complete, partial, aborted or failed. */
-  async answer(
-    context: WidgetContext,
-    turn: Turn,
-    options: { signal: AbortSignal; onDelta(text: string): void; log: FastifyBaseLogger },
-  ): Promise<AnswerResult> {
-    const { log } = options;
-    let apiKey: string;
-    try {
-      apiKey = deps.secretBox.decrypt(context.encryptedOpenAiApiKey, context.configurationId);
-    } catch {
-      log.error({ configurationId: context.configurationId }, 'the stored OpenAI key cannot be decrypted (was SECRET_KEY changed?)');
-      const failure: UpstreamFailure = { code: 'UPSTREAM_UNAVAILABLE', reason: 'invalid_key', ownerProblem: true, retryable: false };
-      return { ...(await storeAnswer(context, turn, { status: 'failed', text: '', promptTokens: null, completionTokens: null })), failure };
-    }
+    /** Asks the owner's model and stores whatever came back — complete, partial, aborted or failed. */
+    async answer(
+      context: WidgetContext,
+      turn: Turn,
+      options: { signal: AbortSignal; onDelta(text: string): void; log: FastifyBaseLogger },
+    ): Promise<AnswerResult> {
+      const { log } = options;
+      let apiKey: string;
+      try {
+        apiKey = deps.secretBox.decrypt(context.encryptedOpenAiApiKey, context.configurationId);
+      } catch {
+        log.error({ configurationId: context.configurationId }, 'the stored OpenAI key cannot be decrypted (was SECRET_KEY changed?)');
+        const failure: UpstreamFailure = { code: 'UPSTREAM_UNAVAILABLE', reason: 'invalid_key', ownerProblem: true, retryable: false };
+        return { ...(await storeAnswer(context, turn, { status: 'failed', text: '', promptTokens: null, completionTokens: null })), failure };
+      }
 
-    const outcome = await deps.upstream.streamAnswer({
-      apiKey,
-      model: context.model,
-      messages: buildChatMessages({ faqText: context.faqText, fallbackText: context.fallbackText, history: turn.history, question: turn.question }),
-      signal: options.signal,
-      onDelta: options.onDelta,
-      onRetry: (failure, attempt, waitMs) =>
-        log.info({ configurationId: context.configurationId, reason: failure.reason, status: failure.status, attempt, waitMs }, 'retrying the upstream call'),
-    });
+      const outcome = await deps.upstream.streamAnswer({
+        apiKey,
+        model: context.model,
+        messages: buildChatMessages({ faqText: context.faqText, fallbackText: context.fallbackText, history: turn.history, question: turn.question }),
+        signal: options.signal,
+        onDelta: options.onDelta,
+        onRetry: (failure, attempt, waitMs) =>
+          log.info({ configurationId: context.configurationId, reason: failure.reason, status: failure.status, attempt, waitMs }, 'retrying the upstream call'),
+      });
 
-    if (outcome.failure?.ownerProblem) {
-      // For the owner, in the logs: which configuration and why — never the key or the upstream's message (it may echo the key).
-      log.warn(
-        { configurationId: context.configurationId, reason: outcome.failure.reason, upstreamStatus: outcome.failure.status },
-        `upstream refused the answer: ${ownerProblemMessages[outcome.failure.reason] ?? outcome.failure.reason}`,
-      );
-    } else if (outcome.failure) {
-      log.warn(
-        { configurationId: context.configurationId, reason: outcome.failure.reason, upstreamStatus: outcome.failure.status, attempts: outcome.attempts, answerStatus: outcome.status },
-        'upstream call failed',
-      );
-    }
+      if (outcome.failure?.ownerProblem) {
+        // For the owner, in the logs: which configuration and why — never the key or the upstream's message (it may echo the key).
+        log.warn(
+          { configurationId: context.configurationId, reason: outcome.failure.reason, upstreamStatus: outcome.failure.status },
+          `upstream refused the answer: ${ownerProblemMessages[outcome.failure.reason] ?? outcome.failure.reason}`,
+        );
+      } else if (outcome.failure) {
+        log.warn(
+          { configurationId: context.configurationId, reason: outcome.failure.reason, upstreamStatus: outcome.failure.status, attempts: outcome.attempts, answerStatus: outcome.status },
+          'upstream call failed',
+        );
+      }
 
-    const stored = await storeAnswer(context, turn, outcome);
-    return { ...stored, ...(outcome.failure ? { failure: outcome.failure } : {}) };
-  },
+      const stored = await storeAnswer(context, turn, outcome);
+      return { ...stored, ...(outcome.failure ? { failure: outcome.failure } : {}) };
+    },
 
-  async visitorTranscript(context: WidgetContext, conversationId: string, visitorId: string) {
-    const transcript = uuidPattern.test(conversationId)
-      ? await deps.repository.visitorTranscript(context.configurationId, conversationId, visitorId)
-      : null;
-    if (!transcript) throw new AppError('NOT_FOUND', 'No such conversation for this visitor');
-    return transcript;
-  },
+    async visitorTranscript(context: WidgetContext, conversationId: string, visitorId: string) {
+      const transcript = uuidPattern.test(conversationId)
+        ? await deps.repository.visitorTranscript(context.configurationId, conversationId, visitorId)
+        : null;
+      if (!transcript) throw new AppError('NOT_FOUND', 'No such conversation for this visitor');
+      return transcript;
+    },
   };
 };
 
