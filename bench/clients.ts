@@ -1,5 +1,6 @@
 /** Load clients of the bench: an SSE client that timestamps the first delta, and helpers around autocannon. */
 import { Agent, request } from 'node:http';
+import { postWithTimeout } from '../test/support/http-post.js';
 import autocannon from 'autocannon';
 
 export interface SseResult {
@@ -15,54 +16,31 @@ export interface SseResult {
  * POSTs a chat body asking for SSE and reads the stream to its end with node:http (the same
  * client for faqchat and the relay, so its own cost cancels out of the difference).
  */
-export const sseRequest = (url: string, body: unknown, headers: Record<string, string>, agent: Agent, timeoutMs = 60_000): Promise<SseResult> =>
-  new Promise((resolve) => {
-    const payload = JSON.stringify(body);
-    const started = performance.now();
-    const result: SseResult = { status: 0, firstDeltaMs: Number.NaN, deltas: 0, done: false };
-    let buffer = '';
-    let settled = false;
-    const finish = (error?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) result.error = error;
-      resolve(result);
-    };
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'content-length': Buffer.byteLength(payload), ...headers },
-      },
-      (res) => {
-        result.status = res.statusCode ?? 0;
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (Number.isNaN(result.firstDeltaMs) && chunk.includes('event: delta')) result.firstDeltaMs = performance.now() - started;
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (block.startsWith('event: delta')) result.deltas++;
-            else if (block.startsWith('event: done')) result.done = true;
-            else if (block.startsWith('event: error')) result.error = block;
-          }
-        });
-        res.on('end', () => finish());
-        res.on('error', (error) => finish(error.message));
-        res.on('aborted', () => finish('aborted'));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish('client timeout');
-    }, timeoutMs);
-    req.on('error', (error) => finish(error.message));
-    req.end(payload);
+export const sseRequest = async (url: string, body: unknown, headers: Record<string, string>, agent: Agent, timeoutMs = 60_000): Promise<SseResult> => {
+  const started = performance.now();
+  const result: SseResult = { status: 0, firstDeltaMs: Number.NaN, deltas: 0, done: false };
+  let buffer = '';
+  const response = await postWithTimeout(url, JSON.stringify(body), {
+    agent,
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    timeoutMs,
+    onChunk: (chunk) => {
+      if (Number.isNaN(result.firstDeltaMs) && chunk.includes('event: delta')) result.firstDeltaMs = performance.now() - started;
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith('event: delta')) result.deltas++;
+        else if (block.startsWith('event: done')) result.done = true;
+        else if (block.startsWith('event: error')) result.error = block;
+      }
+    },
   });
+  result.status = response.status;
+  if (response.error) result.error = response.error;
+  return result;
+};
 
 export const percentile = (values: number[], p: number): number => {
   const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 /** Helpers shared by the resilience tests: bounded requests against a listening app, fixed-rate load. */
-import { request } from 'node:http';
 import { parseSse, type SseEvent } from '../chat/chat-client.js';
+import { postWithTimeout } from '../support/http-post.js';
 
 export interface ChatOutcome {
   /** HTTP status, or 0 when the request never got an answer (connection refused, reset, client timeout). */
@@ -18,62 +18,34 @@ export interface ChatOutcome {
  * POSTs one chat question with node:http and `Connection: close` (so the app's open
  * connection count reflects in-flight requests only), bounded by timeoutMs.
  */
-export const postChat = (
+export const postChat = async (
   baseUrl: string,
   key: string,
   body: { message: string; conversationId?: string; visitorId?: string },
   options: { stream?: boolean; timeoutMs?: number } = {},
-): Promise<ChatOutcome> =>
-  new Promise((resolve) => {
-    const payload = JSON.stringify(body);
-    const outcome: ChatOutcome = { status: 0, contentType: '', message: body.message };
-    let text = '';
-    let settled = false;
-    const finish = (error?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) outcome.error = error;
-      if (outcome.contentType.startsWith('text/event-stream')) outcome.events = parseSse(text);
-      else if (text) {
-        try {
-          outcome.json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          outcome.error ??= `not JSON: ${text.slice(0, 200)}`;
-        }
-      }
-      resolve(outcome);
-    };
-    const req = request(
-      `${baseUrl}/v1/widget/chat`,
-      {
-        method: 'POST',
-        agent: false,
-        headers: {
-          connection: 'close',
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          'x-widget-key': key,
-          ...(options.stream ? { accept: 'text/event-stream' } : {}),
-        },
-      },
-      (res) => {
-        outcome.status = res.statusCode ?? 0;
-        outcome.contentType = String(res.headers['content-type'] ?? '');
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => finish());
-        res.on('error', (error) => finish(error.message));
-        res.on('aborted', () => finish('aborted'));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish('client timeout');
-    }, options.timeoutMs ?? 30_000);
-    req.on('error', (error) => finish(error.message));
-    req.end(payload);
+): Promise<ChatOutcome> => {
+  const response = await postWithTimeout(`${baseUrl}/v1/widget/chat`, JSON.stringify(body), {
+    agent: false,
+    headers: {
+      connection: 'close',
+      'content-type': 'application/json',
+      'x-widget-key': key,
+      ...(options.stream ? { accept: 'text/event-stream' } : {}),
+    },
+    timeoutMs: options.timeoutMs ?? 30_000,
   });
+  const outcome: ChatOutcome = { status: response.status, contentType: response.contentType, message: body.message };
+  if (response.error) outcome.error = response.error;
+  if (response.contentType.startsWith('text/event-stream')) outcome.events = parseSse(response.body);
+  else if (response.body) {
+    try {
+      outcome.json = JSON.parse(response.body) as Record<string, unknown>;
+    } catch {
+      outcome.error ??= `not JSON: ${response.body.slice(0, 200)}`;
+    }
+  }
+  return outcome;
+};
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
