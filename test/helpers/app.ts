@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import postgres from 'postgres';
+import type { PasswordHasher } from '../../src/accounts/password-hashing.js';
 import { buildApp } from '../../src/app.js';
 import { type AppConfig, loadConfig } from '../../src/config.js';
 import { type DatabaseHandle, openEmbeddedDatabase, openPostgresDatabase } from '../../src/db/client.js';
@@ -95,11 +96,15 @@ export interface TestApp {
 /** Builds the real app on a fresh migrated database; closed (database included) at teardown. */
 export const buildTestApp = async (
   t: TestContext,
-  options: { kind?: DatabaseKind; env?: Record<string, string>; logStream?: NodeJS.WritableStream } = {},
+  options: { kind?: DatabaseKind; env?: Record<string, string>; logStream?: NodeJS.WritableStream; passwordHasher?: PasswordHasher } = {},
 ): Promise<TestApp> => {
   const config = testConfig(t, { ...(options.logStream ? { LOG_LEVEL: 'info' } : {}), ...options.env });
   const database = await openTestDatabase(t, options.kind ?? 'embedded');
-  const app = await buildApp(config, { database, ...(options.logStream ? { logStream: options.logStream } : {}) });
+  const app = await buildApp(config, {
+    database,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.passwordHasher ? { passwordHasher: options.passwordHasher } : {}),
+  });
   t.teardown(() => app.close());
   await app.ready();
   return { app, config, database };

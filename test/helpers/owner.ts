@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { createPasswordHasher, type PasswordHasher, type ScryptParams } from '../../src/accounts/password-hashing.js';
-import { buildApp } from '../../src/app.js';
-import { type DatabaseKind, openTestDatabase, type TestApp, type TestContext, testConfig } from './app.js';
+import { buildTestApp, type TestApp, type TestContext } from './app.js';
 
 /**
  * Fixtures for tests that need a site owner: sign up, configure, get a widget key — all
@@ -19,21 +18,8 @@ export const createTestPasswordHasher = (): PasswordHasher => createPasswordHash
  * buildTestApp, but with a cheap password hasher (passed explicitly through AppDeps) so suites
  * that sign up many owners stay fast. Pass `passwordHasher` to read its counter, or to use another cost.
  */
-export const buildOwnerTestApp = async (
-  t: TestContext,
-  options: { kind?: DatabaseKind; env?: Record<string, string>; logStream?: NodeJS.WritableStream; passwordHasher?: PasswordHasher } = {},
-): Promise<TestApp> => {
-  const config = testConfig(t, { ...(options.logStream ? { LOG_LEVEL: 'info' } : {}), ...options.env });
-  const database = await openTestDatabase(t, options.kind ?? 'embedded');
-  const app = await buildApp(config, {
-    database,
-    passwordHasher: options.passwordHasher ?? createTestPasswordHasher(),
-    ...(options.logStream ? { logStream: options.logStream } : {}),
-  });
-  t.teardown(() => app.close());
-  await app.ready();
-  return { app, config, database };
-};
+export const buildOwnerTestApp = (t: TestContext, options: Parameters<typeof buildTestApp>[1] = {}): Promise<TestApp> =>
+  buildTestApp(t, { passwordHasher: createTestPasswordHasher(), ...options });
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
